@@ -19,6 +19,20 @@ public interface CacheStore extends AutoCloseable {
     /** Removes the entry for the key; does nothing when there is none. */
     void remove(CacheKey key);
 
+    /**
+     * Removes every variant stored for the exact target (path and query).
+     *
+     * @return the number of entries removed
+     */
+    long removeTarget(String target);
+
+    /**
+     * Removes every entry whose target starts with the prefix; an empty prefix removes everything.
+     *
+     * @return the number of entries removed
+     */
+    long removeTargetPrefix(String prefix);
+
     /** Returns the approximate number of bytes the stored entries take in this store. */
     long sizeBytes();
 
