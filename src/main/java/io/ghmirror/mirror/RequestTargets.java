@@ -1,0 +1,79 @@
+package io.ghmirror.mirror;
+
+import java.util.Locale;
+
+/**
+ * Checks a raw request target before anything is sent upstream. The upstream URL is always the
+ * configured base followed by the raw target, so no target can change the host; these checks keep
+ * a target from escaping the API path (a {@code ..} segment would climb out of {@code /api/v3} on
+ * GitHub Enterprise Server) and reject bytes that are not valid in a URI.
+ */
+public final class RequestTargets {
+
+    private RequestTargets() {}
+
+    /**
+     * Returns why the target is rejected, or {@code null} when it may be forwarded.
+     *
+     * @param rawPath the path as received, percent-encoding intact
+     * @param rawQuery the query as received, or {@code null}
+     */
+    public static String problem(String rawPath, String rawQuery) {
+        if (rawPath == null || rawPath.isEmpty() || rawPath.charAt(0) != '/') {
+            return "The request target must be an absolute path starting with '/'.";
+        }
+        String pathProblem = invalidCharacters(rawPath, false);
+        if (pathProblem != null) {
+            return "The request path " + pathProblem;
+        }
+        if (rawQuery != null) {
+            String queryProblem = invalidCharacters(rawQuery, true);
+            if (queryProblem != null) {
+                return "The query string " + queryProblem;
+            }
+        }
+        for (String segment : rawPath.split("/", -1)) {
+            String decoded = segment.toLowerCase(Locale.ROOT).replace("%2e", ".");
+            if (decoded.equals(".") || decoded.equals("..")) {
+                return "The request path contains a '.' or '..' segment, which could leave the API path. "
+                        + "Send the normalized path instead.";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Checks that every byte is allowed in a URI path or query (RFC 3986, plus '[' and ']' in
+     * queries, which GitHub clients send unencoded) and that percent-escapes are well formed.
+     */
+    private static String invalidCharacters(String text, boolean query) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= text.length() || !isHex(text.charAt(i + 1)) || !isHex(text.charAt(i + 2))) {
+                    return "contains an invalid percent-encoding at position " + i + ". Encode '%' as %25.";
+                }
+                continue;
+            }
+            boolean allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "-._~!$&'()*+,;=:@/".indexOf(c) >= 0
+                    || (query && "?[]".indexOf(c) >= 0);
+            if (!allowed) {
+                return "contains the character " + describe(c) + " at position " + i
+                        + ", which is not valid in a URL. Percent-encode it.";
+            }
+        }
+        return null;
+    }
+
+    private static boolean isHex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+
+    private static String describe(char c) {
+        if (c < 0x20 || c == 0x7f || c > 0x7e) {
+            return String.format("U+%04X", (int) c);
+        }
+        return "'" + c + "'";
+    }
+}

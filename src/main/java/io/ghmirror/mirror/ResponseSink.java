@@ -1,0 +1,23 @@
+package io.ghmirror.mirror;
+
+import io.ghmirror.http.HeaderFields;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Where the pipeline writes its response; implemented by the HTTP server, which owns compression
+ * toward the client and omits bodies for HEAD requests.
+ */
+public interface ResponseSink {
+
+    /** Sends a response whose body is fully in memory; the sink sets Content-Length. */
+    void send(int status, HeaderFields headers, byte[] body) throws IOException;
+
+    /** Sends a response whose body is copied from the stream as it arrives, without Content-Length. */
+    void stream(int status, HeaderFields headers, InputStream body) throws IOException;
+
+    /** Returns whether the client has gone away, so that work for it can stop. */
+    default boolean clientGone() {
+        return false;
+    }
+}

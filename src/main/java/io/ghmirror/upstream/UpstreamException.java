@@ -1,0 +1,26 @@
+package io.ghmirror.upstream;
+
+/** The upstream could not be reached or did not answer in time. */
+public class UpstreamException extends Exception {
+
+    /** What went wrong, which decides the status the client receives. */
+    public enum Kind {
+        /** The connection could not be opened: refused, unresolvable host, TLS failure. */
+        CONNECT,
+        /** The upstream did not answer or finish answering within the configured timeout. */
+        TIMEOUT,
+        /** The connection broke while the request or response was in transit. */
+        IO
+    }
+
+    private final Kind kind;
+
+    public UpstreamException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}
