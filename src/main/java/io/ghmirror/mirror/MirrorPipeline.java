@@ -121,6 +121,52 @@ public final class MirrorPipeline {
         }
     }
 
+    /** A response captured in memory, for the mirror's own lookups. */
+    public record InternalResponse(int status, HeaderFields headers, byte[] body) {}
+
+    /**
+     * Sends a GET through the cache on behalf of the mirror itself, such as the allowlist reading
+     * {@code /user} with the caller's token. Like any GET it is revalidated, so a repeated lookup
+     * costs no rate limit; it skips the access check, which is what calls it.
+     *
+     * @param target the raw path and query
+     * @param headers request headers, normally just the caller's {@code Authorization}
+     */
+    public InternalResponse internalGet(String target, HeaderFields headers) throws IOException {
+        int query = target.indexOf('?');
+        ClientRequest request = new ClientRequest("GET",
+                query < 0 ? target : target.substring(0, query),
+                query < 0 ? null : target.substring(query + 1),
+                headers, InputStream.nullInputStream(), 0, "internal", upstream.base().toString());
+        CapturingSink sink = new CapturingSink();
+        long started = System.nanoTime();
+        Answer answer = read(request, sink);
+        requestLog.info("[GET] {} {} {} {}ms internal", answer.outcome().logName(), logUrl(request), answer.status(),
+                Math.round((System.nanoTime() - started) / 1e6));
+        return new InternalResponse(sink.status, sink.headers, sink.body);
+    }
+
+    /** Holds a response in memory instead of writing it to a client. */
+    private static final class CapturingSink implements ResponseSink {
+        int status;
+        HeaderFields headers = new HeaderFields();
+        byte[] body = new byte[0];
+
+        @Override
+        public void send(int status, HeaderFields headers, byte[] body) {
+            this.status = status;
+            this.headers = headers;
+            this.body = body;
+        }
+
+        @Override
+        public void stream(int status, HeaderFields headers, InputStream body) throws IOException {
+            this.status = status;
+            this.headers = headers;
+            this.body = body.readAllBytes();
+        }
+    }
+
     /**
      * Requests whose response GitHub varies on a header the cache key does not cover (Cookie,
      * X-GitHub-OTP), or that carry a credential in the query, are never cached.
