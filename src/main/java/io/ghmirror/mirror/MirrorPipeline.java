@@ -219,7 +219,16 @@ public final class MirrorPipeline {
         }
 
         if (exchange instanceof Exchange.Streamed streamed) {
-            return writeStreamed(request, sink, streamed);
+            if (follower) {
+                // A streamed body can be read once, by the leader; this client fetches its own copy.
+                exchange = exchange(request, key, credential, stored, tier);
+                follower = false;
+                if (exchange instanceof Exchange.Streamed own) {
+                    return writeStreamed(request, sink, own);
+                }
+            } else {
+                return writeStreamed(request, sink, streamed);
+            }
         }
         if (exchange instanceof Exchange.Failed failed) {
             return sendError(sink, failed.status(), failed.message(), follower ? Outcome.COALESCED : Outcome.MISS);
@@ -494,8 +503,7 @@ public final class MirrorPipeline {
                 .remove("Host")
                 .remove("Content-Length")
                 .remove("Accept-Encoding")
-                .remove("Expect")
-                .remove("X-Forwarded-For");
+                .remove("Expect");
     }
 
     // ---------------------------------------------------------------- responses

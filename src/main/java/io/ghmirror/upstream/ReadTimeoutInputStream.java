@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Bounds each read of an upstream body by the upstream timeout. The JDK HTTP client applies its
@@ -16,6 +16,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * blocks in an interruptible queue and turns the interrupt into an {@link IOException}.
  */
 final class ReadTimeoutInputStream extends FilterInputStream {
+
+    private static final int READING = 0;
+    private static final int FIRED = 1;
+    private static final int DONE = 2;
 
     private final ScheduledExecutorService scheduler;
     private final long timeoutNanos;
@@ -36,23 +40,27 @@ final class ReadTimeoutInputStream extends FilterInputStream {
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
         Thread reader = Thread.currentThread();
-        AtomicBoolean fired = new AtomicBoolean();
+        AtomicInteger state = new AtomicInteger(READING);
         ScheduledFuture<?> watchdog = scheduler.schedule(() -> {
-            fired.set(true);
-            reader.interrupt();
+            if (state.compareAndSet(READING, FIRED)) {
+                reader.interrupt();
+            }
         }, timeoutNanos, TimeUnit.NANOSECONDS);
         try {
             return super.read(buffer, offset, length);
         } catch (IOException e) {
-            if (fired.get()) {
+            if (state.get() == FIRED) {
                 throw new UpstreamTimeoutIOException("no data from the upstream for " + Duration.ofNanos(timeoutNanos), e);
             }
             throw e;
         } finally {
             watchdog.cancel(false);
-            if (fired.get()) {
-                // The interrupt was ours, not a request to stop the thread: clear it.
-                Thread.interrupted();
+            if (!state.compareAndSet(READING, DONE)) {
+                // The watchdog fired: its interrupt was ours, not a request to stop the thread.
+                // It follows the state change at once, so wait for it and clear it.
+                while (!Thread.interrupted()) {
+                    Thread.onSpinWait();
+                }
             }
         }
     }
