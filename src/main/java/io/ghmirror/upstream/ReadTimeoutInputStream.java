@@ -57,8 +57,10 @@ final class ReadTimeoutInputStream extends FilterInputStream {
             watchdog.cancel(false);
             if (!state.compareAndSet(READING, DONE)) {
                 // The watchdog fired: its interrupt was ours, not a request to stop the thread.
-                // It follows the state change at once, so wait for it and clear it.
-                while (!Thread.interrupted()) {
+                // It follows the state change at once, so wait for it (briefly: the stream may
+                // already have consumed it) and clear it.
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+                while (!Thread.interrupted() && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
                 }
             }
