@@ -33,7 +33,8 @@ public final class MirrorHarness implements AutoCloseable {
      * Starts a mirror in front of the upstream with a memory-only cache, plus any extra flags.
      *
      * @param upstreamUrl the fake GitHub's base URL
-     * @param extraArgs further flags such as {@code --cache-type=disk}
+     * @param extraArgs further flags such as {@code --cache-type=disk}; a flag the harness already
+     *     sets, such as {@code --upstream-timeout}, takes the value given here
      */
     public static MirrorHarness start(String upstreamUrl, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of(
@@ -48,10 +49,13 @@ public final class MirrorHarness implements AutoCloseable {
         return new MirrorHarness(MirrorApplication.start(settings(args.toArray(String[]::new))));
     }
 
-    /** Parses flags into settings exactly as the main entry point does. */
+    /**
+     * Parses flags into settings as the main entry point does, except that a repeated flag takes
+     * its last value, so that the extra flags of {@link #start} override the harness defaults.
+     */
     public static Settings settings(String... args) {
         MirrorCommand command = new MirrorCommand();
-        new CommandLine(command).parseArgs(args);
+        new CommandLine(command).setOverwrittenOptionsAllowed(true).parseArgs(args);
         return command.toSettings();
     }
 
