@@ -113,6 +113,12 @@ public final class MirrorCommand {
             description = "[REDIS_TIMEOUT] Time allowed for one Redis command. Default: ${DEFAULT-VALUE}.")
     String redisTimeout;
 
+    @Option(names = "--etag-derivation", defaultValue = "${env:ETAG_DERIVATION:-true}",
+            description = "[ETAG_DERIVATION] true lets a new token (such as a rotated GitHub App installation "
+                    + "token) revalidate a body stored for another token with the ETag GitHub would compute for it, "
+                    + "so an unchanged resource costs a free 304 instead of a full request. Default: ${DEFAULT-VALUE}.")
+    String etagDerivation;
+
     @Option(names = "--upstream-connect-timeout", defaultValue = "${env:UPSTREAM_CONNECT_TIMEOUT:-10s}",
             description = "[UPSTREAM_CONNECT_TIMEOUT] Time allowed to connect to the upstream. "
                     + "Default: ${DEFAULT-VALUE}.")
@@ -324,7 +330,8 @@ public final class MirrorCommand {
                 redis,
                 resilience,
                 limits,
-                access);
+                access,
+                ValueParsers.bool("ETAG_DERIVATION (--etag-derivation)", etagDerivation));
     }
 
     private CacheType cacheType() {

@@ -19,7 +19,9 @@ import java.util.List;
  * @param cacheMaxEntryBytes largest body stored; larger responses stream through uncached
  * @param upstreamConnectTimeout time allowed to open a connection to the upstream
  * @param upstreamTimeout time allowed for the upstream to send the response headers, and again
- *     for the whole body of a response the mirror reads into memory
+ *     for each read of the response body
+ * @param etagDerivation whether a credential without an entry may revalidate another credential's
+ *     body with the ETag GitHub would compute for it
  */
 public record Settings(
         String bindAddress,
@@ -37,7 +39,8 @@ public record Settings(
         Redis redis,
         Resilience resilience,
         Limits limits,
-        Access access) {
+        Access access,
+        boolean etagDerivation) {
 
     /**
      * Redis connection settings, named as in the original Python mirror where it had them.

@@ -42,6 +42,22 @@ public final class CacheKeyGenerator {
         return new CacheKey(target, HexFormat.of().formatHex(mac.doFinal()));
     }
 
+    /**
+     * Returns the key under which the latest body of a target is kept for any credential, with the
+     * same {@code Accept} and API version. It is only ever served after GitHub confirmed it with a
+     * 304 to the requesting credential; see {@link EtagDerivation}.
+     */
+    public CacheKey sharedBodyKeyFor(String target, HeaderFields headers) {
+        Mac mac = newMac();
+        update(mac, "shared body");
+        for (String name : VARYING_HEADERS) {
+            if (!name.equals("Authorization")) {
+                update(mac, String.join(", ", headers.all(name)));
+            }
+        }
+        return new CacheKey(target, "shared-" + HexFormat.of().formatHex(mac.doFinal()));
+    }
+
     /** Returns a keyed hash of a credential, for per-credential bookkeeping that must not hold tokens. */
     public String credentialHash(String authorization) {
         Mac mac = newMac();

@@ -207,7 +207,7 @@ public final class MirrorPipeline {
         boolean follower;
         try {
             var shared = coalescer.execute(exchangeKey, settings.upstreamTimeout().plusSeconds(1),
-                    () -> exchange(request, key, credential, stored, tier));
+                    () -> exchange(request, key, credential, stored, tier, sharedBody(request, stored)));
             exchange = shared.value();
             follower = shared.follower();
         } catch (TimeoutException e) {
@@ -221,7 +221,7 @@ public final class MirrorPipeline {
         if (exchange instanceof Exchange.Streamed streamed) {
             if (follower) {
                 // A streamed body can be read once, by the leader; this client fetches its own copy.
-                exchange = exchange(request, key, credential, stored, tier);
+                exchange = exchange(request, key, credential, stored, tier, null);
                 follower = false;
                 if (exchange instanceof Exchange.Streamed own) {
                     return writeStreamed(request, sink, own);
@@ -262,10 +262,17 @@ public final class MirrorPipeline {
      * Revalidates or fetches the resource upstream and updates the cache. Runs once per key in
      * flight; its result may be handed to other clients, so it never touches a sink.
      */
-    private Exchange exchange(ClientRequest request, CacheKey key, String credential, Entry stored, String tier) {
+    private Exchange exchange(ClientRequest request, CacheKey key, String credential, Entry stored, String tier,
+            Entry sharedBody) {
         boolean unconditional = false;
+        String derivedEtag = null;
         while (true) {
             HeaderFields headers = forwardedHeaders(request);
+            if (stored == null && sharedBody != null && !unconditional) {
+                // Another credential stored this body: ask GitHub whether this credential would get it too.
+                derivedEtag = EtagDerivation.derive(request.headers(), sharedBody.body());
+                headers.set("If-None-Match", derivedEtag);
+            }
             if (stored != null) {
                 // Our validators replace the client's: the client's own are answered from the entry later.
                 headers.remove("If-None-Match").remove("If-Modified-Since");
@@ -296,6 +303,15 @@ public final class MirrorPipeline {
                 }
                 observeQuota(request, credential, response, limit);
 
+                if (status == 304 && stored == null && derivedEtag != null) {
+                    Entry adopted = EntryUpdater.freshen(sharedBody, response.headers(), clock.millis());
+                    if (!response.headers().contains("ETag")) {
+                        adopted = EntryUpdater.freshen(adopted, new HeaderFields().add("ETag", derivedEtag), clock.millis());
+                    }
+                    cache.put(key, adopted);
+                    return new Exchange.Buffered(200, null, null, adopted, Outcome.HIT, "derived");
+                }
+
                 if (status == 304 && stored != null) {
                     Entry fresh = EntryUpdater.freshen(stored, response.headers(), clock.millis());
                     // A full list page without a next link may hide a page added since; see ListPages.
@@ -317,6 +333,10 @@ public final class MirrorPipeline {
                                 response.headers().first("ETag").orElse(null),
                                 response.headers().first("Last-Modified").orElse(null), clock.millis());
                         cache.put(key, entry);
+                        if (settings.etagDerivation() && EtagDerivation.eligible(request)
+                                && !response.headers().contains("Set-Cookie")) {
+                            cache.put(keys.sharedBodyKeyFor(request.target(), request.headers()), entry);
+                        }
                         return new Exchange.Buffered(200, null, null, entry, Outcome.MISS, null);
                     }
                     UpstreamResponse.PartialBody partial = (UpstreamResponse.PartialBody) body;
@@ -357,6 +377,16 @@ public final class MirrorPipeline {
                 }
             }
         }
+    }
+
+    /** Returns the body another credential stored for this target, when this request may try it. */
+    private Entry sharedBody(ClientRequest request, Entry stored) {
+        if (stored != null || !settings.etagDerivation() || !EtagDerivation.eligible(request)) {
+            return null;
+        }
+        return cache.get(keys.sharedBodyKeyFor(request.target(), request.headers()))
+                .map(TieredCache.Lookup::entry)
+                .orElse(null);
     }
 
     /** Only complete GET 200s with a validator and without {@code no-store} become entries. */
