@@ -22,6 +22,7 @@ public final class CacheKeyGenerator {
     static final List<String> VARYING_HEADERS = List.of("Authorization", "Accept", "X-GitHub-Api-Version");
 
     private final SecretKeySpec secret;
+    private final Mac prototype;
 
     /**
      * @throws IllegalArgumentException when the secret is shorter than 16 bytes
@@ -31,6 +32,12 @@ public final class CacheKeyGenerator {
             throw new IllegalArgumentException("cache key secret must have at least 16 bytes");
         }
         this.secret = new SecretKeySpec(secret.clone(), "HmacSHA256");
+        try {
+            this.prototype = Mac.getInstance("HmacSHA256");
+            this.prototype.init(this.secret);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is required by every Java platform", e);
+        }
     }
 
     /** Returns the key for a GET or HEAD of the target with the given request headers. */
@@ -68,11 +75,16 @@ public final class CacheKeyGenerator {
 
     private Mac newMac() {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(secret);
-            return mac;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is required by every Java platform", e);
+            // Cloning an initialized Mac skips the provider lookup and key setup on every request.
+            return (Mac) prototype.clone();
+        } catch (CloneNotSupportedException e) {
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(secret);
+                return mac;
+            } catch (GeneralSecurityException impossible) {
+                throw new IllegalStateException("HmacSHA256 is required by every Java platform", impossible);
+            }
         }
     }
 
