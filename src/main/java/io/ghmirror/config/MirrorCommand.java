@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = MirrorCommand.Version.class,
         sortOptions = false,
+        abbreviateSynopsis = true,
         usageHelpWidth = 100,
         description = {
             "Caching mirror of the GitHub REST API. Forwards every request to GITHUB_API_URL, caches GET",
