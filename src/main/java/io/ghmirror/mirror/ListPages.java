@@ -16,6 +16,12 @@ final class ListPages {
     /** GitHub's page size when the request has no {@code per_page}. */
     static final int DEFAULT_PAGE_SIZE = 30;
 
+    /**
+     * The largest page GitHub serves. A larger {@code per_page} gets pages of 100 items ("up to a
+     * maximum of 100", GitHub REST API docs, "Traversing with pagination").
+     */
+    static final int MAX_PAGE_SIZE = 100;
+
     private static final Pattern NEXT_RELATION = Pattern.compile("rel=\"?([^\"]*\\s)?next(\\s[^\"]*)?\"?");
 
     private ListPages() {}
@@ -42,7 +48,7 @@ final class ListPages {
         return false;
     }
 
-    /** Returns the page size the request asked for, or GitHub's default of 30. */
+    /** Returns the page size GitHub serves for the request, which is its {@code per_page} capped at 100, or 30. */
     static int pageSize(String rawQuery) {
         if (rawQuery == null) {
             return DEFAULT_PAGE_SIZE;
@@ -53,7 +59,7 @@ final class ListPages {
             if (name.equals("per_page") && equals >= 0) {
                 try {
                     int size = Integer.parseInt(URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8).trim());
-                    return size > 0 ? size : DEFAULT_PAGE_SIZE;
+                    return size > 0 ? Math.min(size, MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
                 } catch (IllegalArgumentException e) {
                     return DEFAULT_PAGE_SIZE;
                 }
