@@ -1,5 +1,7 @@
 package io.ghmirror;
 
+import io.ghmirror.access.AdminHandler;
+import io.ghmirror.access.AllowlistGate;
 import io.ghmirror.cache.CacheStore;
 import io.ghmirror.cache.CacheStoreException;
 import io.ghmirror.cache.DiskStore;
@@ -9,7 +11,6 @@ import io.ghmirror.cache.RedisStoreOptions;
 import io.ghmirror.cache.TieredCache;
 import io.ghmirror.config.Settings;
 import io.ghmirror.metrics.MirrorMetrics;
-import io.ghmirror.mirror.AccessGate;
 import io.ghmirror.mirror.CacheKeyGenerator;
 import io.ghmirror.mirror.GitHubStatusPoller;
 import io.ghmirror.mirror.MirrorPipeline;
@@ -65,8 +66,11 @@ public final class MirrorApplication implements AutoCloseable {
                 ? null
                 : new GitHubStatusPoller(settings.resilience().statusUrl(), settings.resilience().statusInterval(),
                         settings.upstreamConnectTimeout(), health);
-        AccessGate access = AccessGate.open();
+        // The gate reads /user through the pipeline, and the pipeline calls the gate, so they are connected once both exist.
+        AllowlistGate access = new AllowlistGate(settings, keys, metrics, clock);
         MirrorPipeline pipeline = new MirrorPipeline(settings, upstream, cache, keys, metrics, health, access, clock);
+        access.connect(pipeline::internalGet);
+        AdminHandler admin = settings.access().adminToken() == null ? null : new AdminHandler(settings, cache, metrics);
 
         MetricsEndpoint metricsEndpoint = new MetricsEndpoint() {
             @Override
@@ -79,7 +83,7 @@ public final class MirrorApplication implements AutoCloseable {
                 return metrics.contentType();
             }
         };
-        this.server = new MirrorServer(settings, pipeline, metricsEndpoint, this::readiness, null);
+        this.server = new MirrorServer(settings, pipeline, metricsEndpoint, this::readiness, admin);
     }
 
     /**
