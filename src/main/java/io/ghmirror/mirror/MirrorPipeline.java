@@ -211,6 +211,11 @@ public final class MirrorPipeline {
             exchange = shared.value();
             follower = shared.follower();
         } catch (TimeoutException e) {
+            // The leader is still receiving its response, so answer as a timed-out revalidation would.
+            if (stored != null && staleAllowed(stored)) {
+                metrics.countUnit(false, access.userLabel(request));
+                return serveEntry(request, sink, stored, Outcome.STALE_TIMEOUT, tier);
+            }
             return sendError(sink, 504, "Timed out waiting for an identical request to " + upstream.base()
                     + " that was already in flight.", Outcome.COALESCED);
         } catch (InterruptedException e) {
