@@ -13,7 +13,7 @@ import java.util.HexFormat;
  * {@code Authorization} and {@code Cookie}, each followed by {@code :}, then the body bytes. This
  * is undocumented and was observed in 2025. When a GitHub App rotates its installation token every
  * hour, the new token's entries are all misses; with the derived ETag the first request of the new
- * token is a conditional request that GitHub answers with a free 304 when the body is unchanged.
+ * token is a conditional request, and GitHub returns a free 304 when the body is unchanged.
  *
  * <p>The stored body is served to the new credential only after GitHub answered 304 to that
  * credential's own request, which confirms the credential would receive exactly these bytes. If the

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Polls the GitHub status API and marks the mirror offline while the "API Requests" component
- * reports {@code major_outage}. An unreachable or unreadable status API says nothing about the
- * API itself (many networks block the status page), so it is logged once and changes nothing.
+ * reports {@code major_outage}. An unreachable or unreadable status API tells nothing about the
+ * API itself, because many networks block the status page, so it is logged once and changes nothing.
  */
 public final class GitHubStatusPoller implements AutoCloseable {
 
@@ -56,7 +56,7 @@ public final class GitHubStatusPoller implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::pollOnce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Polls once and updates the offline flag; never throws. */
+    /** Polls once and updates the offline flag; failures are logged, not thrown. */
     public void pollOnce() {
         try {
             HttpResponse<String> response = client.send(
