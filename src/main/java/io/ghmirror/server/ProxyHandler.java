@@ -5,12 +5,14 @@ import io.ghmirror.http.HeaderFields;
 import io.ghmirror.mirror.ClientRequest;
 import io.ghmirror.mirror.ErrorBodies;
 import io.ghmirror.mirror.MirrorPipeline;
+import io.ghmirror.mirror.ResponseSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
@@ -37,6 +39,11 @@ final class ProxyHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         try {
+            if (request.getMethod().equals("CONNECT")) {
+                rejectConnect(response);
+                callback.succeeded();
+                return true;
+            }
             long length = request.getLength();
             long maxBody = settings.limits().maxRequestBodyBytes();
             if (length > maxBody) {
@@ -50,7 +57,7 @@ final class ProxyHandler extends Handler.Abstract {
             for (HttpField field : request.getHeaders()) {
                 headers.add(field.getName(), field.getValue());
             }
-            InputStream body = new LimitedInputStream(Content.Source.asInputStream(request), maxBody);
+            ClientBody body = new ClientBody(Content.Source.asInputStream(request), maxBody);
             ClientRequest clientRequest = new ClientRequest(
                     request.getMethod(),
                     uri.getPath() == null || uri.getPath().isEmpty() ? "/" : uri.getPath(),
@@ -60,12 +67,27 @@ final class ProxyHandler extends Handler.Abstract {
                     length,
                     remoteAddress(request),
                     publicBase(request));
-            pipeline.handle(clientRequest, new JettyResponseSink(request, response));
+            pipeline.handle(clientRequest, new BodyCheckedSink(new JettyResponseSink(request, response), body, response));
             callback.succeeded();
         } catch (IOException | RuntimeException e) {
             callback.failed(e);
         }
         return true;
+    }
+
+    /**
+     * Rejects CONNECT: the mirror is not a forward proxy, and a tunnel would let a client reach any
+     * host through it. Without this check the pipeline would hand it to the upstream client, which
+     * rejects the method, and the client would get a 502.
+     */
+    private static void rejectConnect(Response response) {
+        response.setStatus(405);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+        response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        byte[] body = ErrorBodies.json("CONNECT is not supported: the mirror forwards requests to its configured "
+                + "GitHub API only and opens no tunnels. Send the request with the mirror as the base URL instead.");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        response.write(true, ByteBuffer.wrap(body), Callback.NOOP);
     }
 
     private static void rejectOversizedBody(Response response, long length, long maxBody) {
@@ -101,19 +123,36 @@ final class ProxyHandler extends Handler.Abstract {
         return remote instanceof InetSocketAddress inet ? inet.getHostString() : String.valueOf(remote);
     }
 
-    /** Fails a read once more than the limit has arrived, for bodies sent without Content-Length. */
-    private static final class LimitedInputStream extends java.io.FilterInputStream {
+    /** Why reading the client's request body failed: the status the client gets and the message. */
+    private record BodyFailure(int status, String message) {}
+
+    /**
+     * The client's request body as the pipeline reads it while forwarding. Fails a read once more
+     * than the limit has arrived (bodies sent without Content-Length) and records why any read
+     * failed, so the client gets 413 or 400 instead of the 502 of a failed upstream exchange.
+     */
+    private static final class ClientBody extends java.io.FilterInputStream {
         private final long limit;
         private long count;
+        private volatile BodyFailure failure;
 
-        LimitedInputStream(InputStream in, long limit) {
+        ClientBody(InputStream in, long limit) {
             super(in);
             this.limit = limit;
         }
 
+        BodyFailure failure() {
+            return failure;
+        }
+
         @Override
         public int read() throws IOException {
-            int b = super.read();
+            int b;
+            try {
+                b = super.read();
+            } catch (IOException e) {
+                throw recordReadFailure(e);
+            }
             if (b >= 0) {
                 check(1);
             }
@@ -122,7 +161,12 @@ final class ProxyHandler extends Handler.Abstract {
 
         @Override
         public int read(byte[] buffer, int offset, int length) throws IOException {
-            int read = super.read(buffer, offset, length);
+            int read;
+            try {
+                read = super.read(buffer, offset, length);
+            } catch (IOException e) {
+                throw recordReadFailure(e);
+            }
             if (read > 0) {
                 check(read);
             }
@@ -132,8 +176,72 @@ final class ProxyHandler extends Handler.Abstract {
         private void check(int read) throws IOException {
             count += read;
             if (count > limit) {
+                failure = new BodyFailure(413, "The request body exceeds the limit of " + limit
+                        + " bytes (MAX_REQUEST_BODY_BYTES).");
                 throw new IOException("request body exceeds the limit of " + limit + " bytes (MAX_REQUEST_BODY_BYTES)");
             }
+        }
+
+        /** Records a body the client sent malformed, such as an invalid chunk size, with Jetty's status for it. */
+        private IOException recordReadFailure(IOException e) {
+            int status = 400;
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof HttpException http && http.getCode() >= 400 && http.getCode() < 500) {
+                    status = http.getCode();
+                    break;
+                }
+            }
+            failure = new BodyFailure(status, "The request body could not be read: " + e.getMessage() + ".");
+            return e;
+        }
+    }
+
+    /**
+     * Sends the client's own error when its request body failed, whatever the pipeline made of the
+     * broken upstream exchange, and closes the connection because the rest of the body cannot be
+     * trusted to be framed correctly.
+     */
+    private static final class BodyCheckedSink implements ResponseSink {
+        private final ResponseSink delegate;
+        private final ClientBody body;
+        private final Response response;
+
+        BodyCheckedSink(ResponseSink delegate, ClientBody body, Response response) {
+            this.delegate = delegate;
+            this.body = body;
+            this.response = response;
+        }
+
+        @Override
+        public void send(int status, HeaderFields headers, byte[] content) throws IOException {
+            BodyFailure failure = body.failure();
+            if (failure == null) {
+                delegate.send(status, headers, content);
+            } else {
+                sendFailure(failure);
+            }
+        }
+
+        @Override
+        public void stream(int status, HeaderFields headers, InputStream content) throws IOException {
+            BodyFailure failure = body.failure();
+            if (failure == null) {
+                delegate.stream(status, headers, content);
+            } else {
+                sendFailure(failure);
+            }
+        }
+
+        @Override
+        public boolean clientGone() {
+            return delegate.clientGone();
+        }
+
+        // NOTE: the pipeline's request log line and metrics still show the status it chose (502).
+        private void sendFailure(BodyFailure failure) throws IOException {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            HeaderFields headers = new HeaderFields().add("Content-Type", "application/json; charset=utf-8");
+            delegate.send(failure.status(), headers, ErrorBodies.json(failure.message()));
         }
     }
 }
