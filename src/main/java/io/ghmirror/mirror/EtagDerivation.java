@@ -1,10 +1,15 @@
 package io.ghmirror.mirror;
 
+import io.ghmirror.cache.Entry;
+import io.ghmirror.cache.Header;
 import io.ghmirror.http.HeaderFields;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Derives the ETag GitHub would send to another credential for a body the mirror already holds.
@@ -21,7 +26,32 @@ import java.util.HexFormat;
  */
 final class EtagDerivation {
 
+    /**
+     * Response headers that describe the credential rather than the resource: its OAuth scopes,
+     * its expiry, its SSO state, a cookie. A GitHub 304 need not repeat them, so a body adopted
+     * by another credential must not carry the first credential's values.
+     */
+    private static final Set<String> CREDENTIAL_HEADERS = Set.of("x-oauth-scopes", "x-accepted-oauth-scopes",
+            "x-oauth-client-id", "github-authentication-token-expiration", "x-github-sso", "set-cookie");
+
+    /** Prefix of the rate-limit headers, which report the quota of the credential that made the request. */
+    private static final String RATE_LIMIT_PREFIX = "x-ratelimit-";
+
     private EtagDerivation() {}
+
+    /** Returns the entry without the headers that belong to the credential that fetched it, for sharing. */
+    static Entry shareable(Entry entry) {
+        List<Header> kept = entry.headers().stream()
+                .filter(header -> !credentialBound(header.name()))
+                .toList();
+        return new Entry(entry.target(), entry.status(), kept, entry.body(), entry.etag(), entry.lastModified(),
+                entry.storedAtMillis());
+    }
+
+    private static boolean credentialBound(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return CREDENTIAL_HEADERS.contains(lower) || lower.startsWith(RATE_LIMIT_PREFIX);
+    }
 
     /** Returns whether a request may try a derived ETag: an authenticated GET without its own validators. */
     static boolean eligible(ClientRequest request) {

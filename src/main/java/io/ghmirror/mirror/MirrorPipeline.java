@@ -236,6 +236,9 @@ public final class MirrorPipeline {
             }
         }
         if (exchange instanceof Exchange.Failed failed) {
+            if (failed.status() == 503) {
+                return sendOffline(sink);
+            }
             return sendError(sink, failed.status(), failed.message(), follower ? Outcome.COALESCED : Outcome.MISS);
         }
         Exchange.Buffered buffered = (Exchange.Buffered) exchange;
@@ -292,7 +295,10 @@ public final class MirrorPipeline {
 
             UpstreamResponse response;
             try {
-                response = send(new UpstreamRequest(request.method(), request.target(), headers, null, 0), request);
+                // A HEAD goes upstream as a GET: it costs GitHub the same unit, stores the entry, and
+                // gives the HEAD the Content-Length of the body a GET through the mirror would carry.
+                String method = request.method().equals("HEAD") ? "GET" : request.method();
+                response = send(new UpstreamRequest(method, request.target(), headers, null, 0), request);
             } catch (UpstreamException e) {
                 return failedExchange(request, stored, tier, e);
             }
@@ -309,7 +315,8 @@ public final class MirrorPipeline {
                 observeQuota(request, credential, response, limit);
 
                 if (status == 304 && stored == null && derivedEtag != null) {
-                    Entry adopted = EntryUpdater.freshen(sharedBody, response.headers(), clock.millis());
+                    Entry adopted = EntryUpdater.freshen(EtagDerivation.shareable(sharedBody), response.headers(),
+                            clock.millis());
                     if (!response.headers().contains("ETag")) {
                         adopted = EntryUpdater.freshen(adopted, new HeaderFields().add("ETag", derivedEtag), clock.millis());
                     }
@@ -340,7 +347,8 @@ public final class MirrorPipeline {
                         cache.put(key, entry);
                         if (settings.etagDerivation() && EtagDerivation.eligible(request)
                                 && !response.headers().contains("Set-Cookie")) {
-                            cache.put(keys.sharedBodyKeyFor(request.target(), request.headers()), entry);
+                            cache.put(keys.sharedBodyKeyFor(request.target(), request.headers()),
+                                    EtagDerivation.shareable(entry));
                         }
                         return new Exchange.Buffered(200, null, null, entry, Outcome.MISS, null);
                     }
@@ -394,16 +402,24 @@ public final class MirrorPipeline {
                 .orElse(null);
     }
 
-    /** Only complete GET 200s with a validator and without {@code no-store} become entries. */
+    /** Only complete GET 200s with a validator and without {@code no-store} or {@code Set-Cookie} become entries. */
     private static boolean storable(ClientRequest request, UpstreamResponse response) {
         HeaderFields headers = response.headers();
-        return request.method().equals("GET")
+        return request.isRead()
                 && (headers.contains("ETag") || headers.contains("Last-Modified"))
                 && !headers.containsToken("Cache-Control", "no-store")
-                && !headers.contains("Content-Encoding"); // an encoding the mirror did not ask for
+                && !headers.contains("Content-Encoding") // an encoding the mirror did not ask for
+                // A cookie belongs to one client; anonymous clients share one key and would receive it too.
+                && !headers.contains("Set-Cookie");
     }
 
     private Exchange failedExchange(ClientRequest request, Entry stored, String tier, UpstreamException e) {
+        if (e.kind() == UpstreamException.Kind.OFFLINE) {
+            // Another request is probing the upstream; this one is answered as offline.
+            return stored != null && staleAllowed(stored)
+                    ? new Exchange.Buffered(200, null, null, stored, Outcome.OFFLINE_HIT, tier)
+                    : failure(e);
+        }
         log.warn("Upstream request {} {} failed: {}", request.method(), logUrl(request), e.getMessage());
         if (stored != null && staleAllowed(stored)) {
             Outcome outcome = e.kind() == UpstreamException.Kind.TIMEOUT ? Outcome.STALE_TIMEOUT : Outcome.STALE_ERROR;
@@ -413,7 +429,11 @@ public final class MirrorPipeline {
     }
 
     private Exchange.Failed failure(UpstreamException e) {
-        int status = e.kind() == UpstreamException.Kind.TIMEOUT ? 504 : 502;
+        int status = switch (e.kind()) {
+            case TIMEOUT -> 504;
+            case OFFLINE -> 503;
+            default -> 502;
+        };
         return new Exchange.Failed(status, "The mirror could not get a response from " + upstream.base()
                 + ": " + e.getMessage() + ".");
     }
@@ -437,6 +457,9 @@ public final class MirrorPipeline {
         try {
             response = send(upstreamRequest, request);
         } catch (UpstreamException e) {
+            if (e.kind() == UpstreamException.Kind.OFFLINE) {
+                return sendOffline(sink);
+            }
             log.warn("Upstream request {} {} failed: {}", request.method(), logUrl(request), e.getMessage());
             Exchange.Failed failed = failure(e);
             return sendError(sink, failed.status(), failed.message(), outcome);
@@ -453,7 +476,7 @@ public final class MirrorPipeline {
             observeQuota(request, keys.credentialHash(request.headers().first("Authorization").orElse(null)),
                     response, limit);
             return writeStreamed(request, sink,
-                    new Exchange.Streamed(response.status(), response.headers(), response.body(), response));
+                    new Exchange.Streamed(response.status(), response.headers(), response.body(), response), outcome);
         } catch (UpstreamException e) {
             Exchange.Failed failed = failure(e);
             return sendError(sink, failed.status(), failed.message(), outcome);
@@ -479,9 +502,10 @@ public final class MirrorPipeline {
         }
         metrics.observeQueueTime((System.nanoTime() - queued) / 1e9);
         metrics.upstreamStarted();
+        boolean released = false;
         try {
             if (!health.allowRequest()) {
-                throw new UpstreamException(UpstreamException.Kind.CONNECT, "the upstream is marked offline", null);
+                throw new UpstreamException(UpstreamException.Kind.OFFLINE, "the upstream is marked offline", null);
             }
             UpstreamResponse response;
             try {
@@ -500,15 +524,19 @@ public final class MirrorPipeline {
             }
             health.recordAnswer();
             metrics.observeUpstream(Integer.toString(response.status()));
-            if (response.status() != 304) {
-                metrics.countUnit(true, access.userLabel(request));
-            } else {
-                metrics.countUnit(false, access.userLabel(request));
-            }
+            metrics.countUnit(response.status() != 304, access.userLabel(request));
+            // The slot stays taken while the body downloads: it is released when the response closes.
+            response.onClose(() -> {
+                metrics.upstreamFinished();
+                upstreamSlots.release();
+            });
+            released = true;
             return response;
         } finally {
-            metrics.upstreamFinished();
-            upstreamSlots.release();
+            if (!released) {
+                metrics.upstreamFinished();
+                upstreamSlots.release();
+            }
         }
     }
 
@@ -579,17 +607,23 @@ public final class MirrorPipeline {
 
     private Answer writeStreamed(ClientRequest request, ResponseSink sink, Exchange.Streamed streamed)
             throws IOException {
+        return writeStreamed(request, sink, streamed, Outcome.MISS);
+    }
+
+    /** Streams an upstream response to the client; {@code outcome} is MISS, or BYPASS for requests that skip the cache. */
+    private Answer writeStreamed(ClientRequest request, ResponseSink sink, Exchange.Streamed streamed,
+            Outcome outcome) throws IOException {
         try (UpstreamResponse ignored = streamed.response()) {
             HeaderFields headers = streamed.headers().copy();
             rewriteHeaders(headers, request.publicBase());
-            headers.set("X-Cache", Outcome.MISS.name());
+            headers.set("X-Cache", outcome.name());
             InputStream body = streamed.body();
             if (UrlRewriter.isJson(headers.first("Content-Type").orElse(null))) {
                 headers.remove("Content-Length");
                 body = rewriter.rewrite(body, request.publicBase());
             }
             sink.stream(streamed.status(), headers, body);
-            return new Answer(Outcome.MISS, streamed.status(), null);
+            return new Answer(outcome, streamed.status(), null);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.ghmirror.access;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -18,21 +19,41 @@ final class CapturedLogs extends AppenderBase<ILoggingEvent> implements AutoClos
 
     private static final String[] LOGGERS = {org.slf4j.Logger.ROOT_LOGGER_NAME, "io.ghmirror.requests"};
 
+    /** The mirror's own loggers, whose level {@link #captureDebug()} lowers. */
+    private static final String MIRROR_LOGGER = "io.ghmirror";
+
     private final List<String> lines = new ArrayList<>();
+    private Level previousMirrorLevel;
+    private boolean mirrorLevelChanged;
 
     private CapturedLogs() {}
 
-    /** Starts recording. */
+    /** Starts recording at the configured levels. */
     static CapturedLogs capture() {
         CapturedLogs appender = new CapturedLogs();
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        appender.setContext(context);
-        appender.setName("captured-logs");
-        appender.start();
-        for (String name : LOGGERS) {
-            context.getLogger(name).addAppender(appender);
-        }
+        appender.attach();
         return appender;
+    }
+
+    /** Starts recording with the mirror's loggers at DEBUG, restored by {@link #close()}. */
+    static CapturedLogs captureDebug() {
+        CapturedLogs appender = new CapturedLogs();
+        Logger mirror = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(MIRROR_LOGGER);
+        appender.previousMirrorLevel = mirror.getLevel();
+        appender.mirrorLevelChanged = true;
+        mirror.setLevel(Level.DEBUG);
+        appender.attach();
+        return appender;
+    }
+
+    private void attach() {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        setContext(context);
+        setName("captured-logs");
+        start();
+        for (String name : LOGGERS) {
+            context.getLogger(name).addAppender(this);
+        }
     }
 
     @Override
@@ -69,6 +90,9 @@ final class CapturedLogs extends AppenderBase<ILoggingEvent> implements AutoClos
         for (String name : LOGGERS) {
             Logger logger = context.getLogger(name);
             logger.detachAppender(this);
+        }
+        if (mirrorLevelChanged) {
+            context.getLogger(MIRROR_LOGGER).setLevel(previousMirrorLevel);
         }
         stop();
     }
