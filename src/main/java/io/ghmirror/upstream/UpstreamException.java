@@ -10,7 +10,9 @@ public class UpstreamException extends Exception {
         /** The upstream did not answer or finish answering within the configured timeout. */
         TIMEOUT,
         /** The connection broke while the request or response was in transit. */
-        IO
+        IO,
+        /** The mirror did not contact the upstream because it is marked offline. */
+        OFFLINE
     }
 
     private final Kind kind;

@@ -16,6 +16,7 @@ public final class UpstreamResponse implements AutoCloseable {
     private final HeaderFields headers;
     private final InputStream body;
     private final String requestUrl;
+    private final java.util.concurrent.atomic.AtomicReference<Runnable> onClose = new java.util.concurrent.atomic.AtomicReference<>();
 
     UpstreamResponse(int status, HeaderFields headers, InputStream body, String requestUrl) {
         this.status = status;
@@ -73,12 +74,22 @@ public final class UpstreamResponse implements AutoCloseable {
         }
     }
 
+    /** Registers an action that runs once, when this response is closed. */
+    public void onClose(Runnable action) {
+        onClose.set(action);
+    }
+
     @Override
     public void close() {
         try {
             body.close();
         } catch (IOException e) {
             // Closing only releases the connection; a failure here has no effect on the response.
+        } finally {
+            Runnable action = onClose.getAndSet(null);
+            if (action != null) {
+                action.run();
+            }
         }
     }
 
