@@ -224,7 +224,8 @@ public final class AdminHandler extends Handler.Abstract {
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if ((!scheme.equals("http") && !scheme.equals("https")) || uri.getRawAuthority() == null) {
-            throw new IllegalArgumentException("'" + value + "' is neither a path starting with '/' nor an http(s) URL.");
+            throw new IllegalArgumentException("'" + value + "' is neither a path starting with '/' nor an http(s) "
+                    + "URL.");
         }
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         String target = uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
@@ -349,7 +350,9 @@ public final class AdminHandler extends Handler.Abstract {
 
     private static String remoteAddress(Request request) {
         SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
-        return remote instanceof InetSocketAddress inet ? inet.getHostString() + ":" + inet.getPort() : String.valueOf(remote);
+        return remote instanceof InetSocketAddress inet
+                ? inet.getHostString() + ":" + inet.getPort()
+                : String.valueOf(remote);
     }
 
     /** Escapes a value for a JSON string. */

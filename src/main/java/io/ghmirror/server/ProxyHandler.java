@@ -67,7 +67,8 @@ final class ProxyHandler extends Handler.Abstract {
                     length,
                     remoteAddress(request),
                     publicBase(request));
-            pipeline.handle(clientRequest, new BodyCheckedSink(new JettyResponseSink(request, response), body, response));
+            ResponseSink sink = new BodyCheckedSink(new JettyResponseSink(request, response), body, response);
+            pipeline.handle(clientRequest, sink);
             callback.succeeded();
         } catch (IOException | RuntimeException e) {
             callback.failed(e);
