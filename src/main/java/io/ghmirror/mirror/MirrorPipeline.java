@@ -112,7 +112,9 @@ public final class MirrorPipeline {
         } finally {
             double seconds = (System.nanoTime() - started) / 1e9;
             if (answer == null) {
-                answer = new Answer(Outcome.MISS, 500, null); // the client went away or writing failed
+                // Writing the response failed, almost always because the client went away: logged
+                // with nginx's 499 ("client closed request") so it is not mistaken for a mirror error.
+                answer = new Answer(Outcome.MISS, 499, null);
             }
             metrics.observeRequest(answer.outcome().name(), request.method(), answer.status(), seconds);
             requestLog.info("[{}] {} {} {} {}ms{}", request.method(), answer.outcome().logName(),

@@ -63,10 +63,14 @@ public final class UpstreamHealth {
 
     /** Records a connection failure or timeout. */
     void recordFailure(UpstreamException e) {
+        boolean probing = circuit.state() == CircuitBreaker.State.HALF_OPEN;
         if (circuit.recordFailure()) {
             log.warn("Upstream unreachable ({}): the circuit breaker is open; serving from the cache until {}",
                     e.getMessage(), circuit.retryAt());
             metrics.offline("circuit_breaker", true);
+        } else if (probing && circuit.state() == CircuitBreaker.State.OPEN) {
+            log.warn("Probe request to the upstream failed ({}); staying offline until {}", e.getMessage(),
+                    circuit.retryAt());
         } else {
             circuit.releaseProbe();
         }
