@@ -59,6 +59,18 @@ class ResilienceRateLimitTest {
     }
 
     @Test
+    void exhaustedAnswerReportsCurrentQuota() throws Exception {
+        Instant reset = Instant.now().plus(Duration.ofHours(1));
+        spendLastUnit(reset);
+
+        HttpResponse<byte[]> response = mirror.get(CACHED, "Authorization", EXHAUSTED);
+
+        assertThat(response.headers().firstValue("X-Cache")).hasValue("STALE_RATE_LIMITED");
+        assertThat(response.headers().firstValue("X-RateLimit-Remaining")).hasValue("0");
+        assertThat(response.headers().firstValue("X-RateLimit-Reset")).hasValue(Long.toString(reset.getEpochSecond()));
+    }
+
+    @Test
     void exhaustedCredentialUncachedGetGoesUpstream() throws Exception {
         spendLastUnit(Instant.now().plus(Duration.ofHours(1)));
         int requestsBefore = github.requestCount();

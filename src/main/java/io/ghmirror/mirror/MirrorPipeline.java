@@ -200,7 +200,9 @@ public final class MirrorPipeline {
         // The credential is out of quota until its reset: GitHub would answer 403 anyway.
         if (stored != null && rateLimits.exhausted(credential, request.rawPath()) && staleAllowed(stored)) {
             metrics.countUnit(false, access.userLabel(request));
-            return serveEntry(request, sink, stored, Outcome.STALE_RATE_LIMITED, tier);
+            Entry limited = EntryUpdater.freshen(stored,
+                    rateLimits.quotaHeaders(credential, request.rawPath()), stored.storedAtMillis());
+            return serveEntry(request, sink, limited, Outcome.STALE_RATE_LIMITED, tier);
         }
 
         String exchangeKey = request.method() + " " + key.asString()
@@ -366,7 +368,10 @@ public final class MirrorPipeline {
 
                 if (stored != null && staleAllowed(stored)) {
                     if (limit != RateLimitSignals.Kind.NONE) {
-                        return new Exchange.Buffered(200, null, null, stored, Outcome.STALE_RATE_LIMITED, tier);
+                        // The client paces itself by the rate-limit headers: give it GitHub's current ones.
+                        Entry limited = EntryUpdater.freshen(stored, rateLimitHeaders(response.headers()),
+                                stored.storedAtMillis());
+                        return new Exchange.Buffered(200, null, null, limited, Outcome.STALE_RATE_LIMITED, tier);
                     }
                     if (status >= 500) {
                         return new Exchange.Buffered(200, null, null, stored, Outcome.STALE_ERROR, tier);
@@ -550,6 +555,18 @@ public final class MirrorPipeline {
                     response.headers().first("X-RateLimit-Resource").orElse("core"),
                     quota.limit(), quota.remaining(), quota.reset().getEpochSecond());
         }
+    }
+
+    /** Returns the rate-limit headers of a response, and its Retry-After. */
+    private static HeaderFields rateLimitHeaders(HeaderFields headers) {
+        HeaderFields limits = new HeaderFields();
+        for (io.ghmirror.cache.Header header : headers) {
+            String name = header.name().toLowerCase(Locale.ROOT);
+            if (name.startsWith("x-ratelimit-") || name.equals("retry-after")) {
+                limits.add(header.name(), header.value());
+            }
+        }
+        return limits;
     }
 
     /** Reads an error body that decides rate-limit classification; GitHub's are small. */

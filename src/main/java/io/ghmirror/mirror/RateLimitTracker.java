@@ -65,6 +65,27 @@ final class RateLimitTracker {
         return quota != null && quota.remaining() <= 0 && now.isBefore(quota.reset());
     }
 
+    /**
+     * Returns the last rate-limit headers seen for the credential and the resource of the path, so
+     * an answer from the cache reports the quota GitHub last reported, not the stored one.
+     */
+    HeaderFields quotaHeaders(String credential, String rawPath) {
+        HeaderFields headers = new HeaderFields();
+        String resource = resourceOf(rawPath);
+        Quota quota = quotas.get(credential + " " + resource);
+        if (quota != null) {
+            headers.add("X-RateLimit-Limit", Long.toString(quota.limit()))
+                    .add("X-RateLimit-Remaining", Long.toString(quota.remaining()))
+                    .add("X-RateLimit-Reset", Long.toString(quota.reset().getEpochSecond()))
+                    .add("X-RateLimit-Resource", resource);
+        }
+        Instant blocked = blockedUntil.get(credential);
+        if (blocked != null && clock.instant().isBefore(blocked)) {
+            headers.add("Retry-After", Long.toString(Math.max(1, blocked.getEpochSecond() - clock.instant().getEpochSecond())));
+        }
+        return headers;
+    }
+
     /** Returns the GitHub rate-limit resource a path counts against. */
     static String resourceOf(String rawPath) {
         if (rawPath.startsWith("/search/code")) {
