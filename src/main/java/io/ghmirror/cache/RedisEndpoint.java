@@ -118,7 +118,7 @@ final class RedisEndpoint implements AutoCloseable {
         } catch (TimeoutException e) {
             reply.cancel(false);
             throw recordFailure(command, new TimeoutException(
-                    "no reply within " + timeout.toMillis() + " ms"));
+                    "timed out: no reply within " + timeout.toMillis() + " ms"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CacheStoreException(description + " " + command + " was interrupted", e);
