@@ -4,8 +4,8 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,20 +14,27 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request timeout only until the response headers arrive, so a server that stalls mid-body would
  * otherwise hold a request thread forever. A stalled read is interrupted: the client's body stream
  * blocks in an interruptible queue and turns the interrupt into an {@link IOException}.
+ *
+ * <p>A read costs two volatile writes: one {@link Sweeper} thread checks the streams being read
+ * a few times per timeout period, instead of scheduling and cancelling a timer task per read.
  */
 final class ReadTimeoutInputStream extends FilterInputStream {
 
-    private static final int READING = 0;
-    private static final int FIRED = 1;
-    private static final int DONE = 2;
+    private static final int IDLE = 0;
+    private static final int READING = 1;
+    private static final int FIRED = 2;
 
-    private final ScheduledExecutorService scheduler;
+    private final Sweeper sweeper;
     private final long timeoutNanos;
+    private final AtomicInteger state = new AtomicInteger(IDLE);
+    private volatile Thread reader;
+    private volatile long readStartedNanos;
 
-    ReadTimeoutInputStream(InputStream in, ScheduledExecutorService scheduler, Duration timeout) {
+    ReadTimeoutInputStream(InputStream in, Sweeper sweeper, Duration timeout) {
         super(in);
-        this.scheduler = scheduler;
+        this.sweeper = sweeper;
         this.timeoutNanos = timeout.toNanos();
+        sweeper.register(this);
     }
 
     @Override
@@ -39,13 +46,9 @@ final class ReadTimeoutInputStream extends FilterInputStream {
 
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
-        Thread reader = Thread.currentThread();
-        AtomicInteger state = new AtomicInteger(READING);
-        ScheduledFuture<?> watchdog = scheduler.schedule(() -> {
-            if (state.compareAndSet(READING, FIRED)) {
-                reader.interrupt();
-            }
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        reader = Thread.currentThread();
+        readStartedNanos = System.nanoTime();
+        state.set(READING);
         try {
             return super.read(buffer, offset, length);
         } catch (IOException e) {
@@ -54,15 +57,15 @@ final class ReadTimeoutInputStream extends FilterInputStream {
             }
             throw e;
         } finally {
-            watchdog.cancel(false);
-            if (!state.compareAndSet(READING, DONE)) {
-                // The watchdog fired: its interrupt was ours, not a request to stop the thread.
-                // It follows the state change at once, so wait for it (briefly: the stream may
-                // already have consumed it) and clear it.
+            if (!state.compareAndSet(READING, IDLE)) {
+                // The sweeper fired: its interrupt was ours, not a request to stop the thread. It
+                // follows the state change at once, so wait for it (briefly: the stream may already
+                // have consumed it) and clear it.
                 long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
                 while (!Thread.interrupted() && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
                 }
+                state.set(IDLE);
             }
         }
     }
@@ -79,5 +82,60 @@ final class ReadTimeoutInputStream extends FilterInputStream {
             skipped += read;
         }
         return skipped;
+    }
+
+    @Override
+    public void close() throws IOException {
+        sweeper.unregister(this);
+        super.close();
+    }
+
+    /** Interrupts the read when it has waited longer than the timeout; called by the sweeper. */
+    private void interruptIfStalled(long now) {
+        Thread thread = reader;
+        if (state.get() == READING && now - readStartedNanos > timeoutNanos && thread != null
+                && state.compareAndSet(READING, FIRED)) {
+            thread.interrupt();
+        }
+    }
+
+    /** One daemon thread that checks every open upstream body stream for a stalled read. */
+    static final class Sweeper implements AutoCloseable {
+        private final Set<ReadTimeoutInputStream> streams = ConcurrentHashMap.newKeySet();
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        /** Starts checking every {@code interval}, a fraction of the timeout. */
+        Sweeper(Duration interval) {
+            long intervalMillis = Math.max(10, interval.toMillis());
+            thread = Thread.ofPlatform().daemon().name("upstream-read-timeouts").unstarted(() -> {
+                while (running) {
+                    long now = System.nanoTime();
+                    for (ReadTimeoutInputStream stream : streams) {
+                        stream.interruptIfStalled(now);
+                    }
+                    try {
+                        Thread.sleep(intervalMillis);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            thread.start();
+        }
+
+        void register(ReadTimeoutInputStream stream) {
+            streams.add(stream);
+        }
+
+        void unregister(ReadTimeoutInputStream stream) {
+            streams.remove(stream);
+        }
+
+        @Override
+        public void close() {
+            running = false;
+            thread.interrupt();
+        }
     }
 }

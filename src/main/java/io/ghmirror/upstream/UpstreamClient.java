@@ -17,8 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.zip.GZIPInputStream;
 import javax.net.ssl.SSLException;
 
@@ -36,17 +34,15 @@ public final class UpstreamClient implements AutoCloseable {
     private final String baseText;
     private final HttpClient client;
     private final Duration timeout;
-    private final ScheduledExecutorService watchdogs;
+    private final ReadTimeoutInputStream.Sweeper readTimeouts;
 
     public UpstreamClient(URI base, Duration connectTimeout, Duration timeout) {
         this.base = base;
         this.baseText = base.toString();
         this.timeout = timeout;
-        this.watchdogs = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "upstream-read-timeouts");
-            thread.setDaemon(true);
-            return thread;
-        });
+        // Checks a few times per timeout period, so a stalled read fails within about 1.25 timeouts.
+        this.readTimeouts = new ReadTimeoutInputStream.Sweeper(
+                timeout.dividedBy(4).compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : timeout.dividedBy(4));
         boolean https = base.getScheme().equalsIgnoreCase("https");
         this.client = HttpClient.newBuilder()
                 .version(https ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
@@ -135,7 +131,7 @@ public final class UpstreamClient implements AutoCloseable {
             }
         }
         headers.removeHopByHop();
-        InputStream body = new ReadTimeoutInputStream(response.body(), watchdogs, timeout);
+        InputStream body = new ReadTimeoutInputStream(response.body(), readTimeouts, timeout);
         String encoding = headers.first("Content-Encoding").orElse("identity").trim();
         if (encoding.equalsIgnoreCase("gzip") || encoding.equalsIgnoreCase("x-gzip")) {
             body = new LazyGzipInputStream(body);
@@ -177,7 +173,7 @@ public final class UpstreamClient implements AutoCloseable {
 
     @Override
     public void close() {
-        watchdogs.shutdownNow();
+        readTimeouts.close();
         client.close();
     }
 
