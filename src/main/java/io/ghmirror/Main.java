@@ -11,6 +11,16 @@ public final class Main {
 
     private Main() {}
 
+    /** Sets the validated log levels; Logback itself reads no environment variable. */
+    private static void applyLogLevels(Settings settings) {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)
+                    .setLevel(ch.qos.logback.classic.Level.toLevel(settings.logLevel()));
+            context.getLogger("io.ghmirror.requests")
+                    .setLevel(ch.qos.logback.classic.Level.toLevel(settings.requestLogLevel()));
+        }
+    }
+
     public static void main(String[] args) {
         MirrorCommand command = new MirrorCommand();
         CommandLine commandLine = new CommandLine(command);
@@ -35,6 +45,8 @@ public final class Main {
             System.exit(2);
             return;
         }
+
+        applyLogLevels(settings);
 
         MirrorApplication application;
         try {

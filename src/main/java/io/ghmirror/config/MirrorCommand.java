@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
         versionProvider = MirrorCommand.Version.class,
         sortOptions = false,
         abbreviateSynopsis = true,
-        usageHelpWidth = 100,
+        usageHelpWidth = 120,
         description = {
             "Caching mirror of the GitHub REST API. Forwards every request to GITHUB_API_URL, caches GET",
             "responses and revalidates them with conditional requests, so unchanged resources cost no",
@@ -179,6 +179,16 @@ public final class MirrorCommand {
                     + "Default: ${DEFAULT-VALUE}.")
     String shutdownGracePeriod;
 
+    @Option(names = "--log-level", defaultValue = "${env:LOG_LEVEL:-INFO}",
+            description = "[LOG_LEVEL] Level of the mirror's own messages on standard error: TRACE, DEBUG, INFO, "
+                    + "WARN, ERROR or OFF. Default: ${DEFAULT-VALUE}.")
+    String logLevel;
+
+    @Option(names = "--request-log-level", defaultValue = "${env:REQUEST_LOG_LEVEL:-INFO}",
+            description = "[REQUEST_LOG_LEVEL] INFO writes one line per request to standard output; WARN or OFF "
+                    + "turns those lines off. Default: ${DEFAULT-VALUE}.")
+    String requestLogLevel;
+
     @Option(names = "--github-users", defaultValue = "${env:GITHUB_USERS:-}",
             description = "[GITHUB_USERS] GitHub logins allowed to use the mirror, separated by colons or commas. "
                     + "Default: everyone.")
@@ -332,7 +342,9 @@ public final class MirrorCommand {
                 resilience,
                 limits,
                 access,
-                ValueParsers.bool("ETAG_DERIVATION (--etag-derivation)", etagDerivation));
+                ValueParsers.bool("ETAG_DERIVATION (--etag-derivation)", etagDerivation),
+                logLevel("LOG_LEVEL (--log-level)", logLevel),
+                logLevel("REQUEST_LOG_LEVEL (--request-log-level)", requestLogLevel));
     }
 
     private CacheType cacheType() {
@@ -341,6 +353,14 @@ public final class MirrorCommand {
         } catch (IllegalArgumentException e) {
             throw ValueParsers.invalid("CACHE_TYPE (--cache-type)", cacheType, "memory, disk or redis");
         }
+    }
+
+    private static String logLevel(String setting, String value) {
+        String level = value.trim().toUpperCase(Locale.ROOT);
+        if (!List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(level)) {
+            throw ValueParsers.invalid(setting, value, "TRACE, DEBUG, INFO, WARN, ERROR or OFF");
+        }
+        return level;
     }
 
     private static Duration positive(String setting, String value) {

@@ -20,6 +20,8 @@ import java.util.List;
  * @param upstreamConnectTimeout time allowed to open a connection to the upstream
  * @param upstreamTimeout time allowed for the upstream to send the response headers, and again
  *     for each read of the response body
+ * @param logLevel Logback level of the mirror's own messages
+ * @param requestLogLevel Logback level of the per-request log lines; above INFO turns them off
  * @param etagDerivation whether a credential without an entry may revalidate another credential's
  *     body with the ETag GitHub would compute for it
  */
@@ -40,7 +42,9 @@ public record Settings(
         Resilience resilience,
         Limits limits,
         Access access,
-        boolean etagDerivation) {
+        boolean etagDerivation,
+        String logLevel,
+        String requestLogLevel) {
 
     /**
      * Redis connection settings, named as in the original Python mirror where it had them.

@@ -89,7 +89,7 @@ final class ValueParsers {
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "true", "yes", "1", "on" -> true;
             case "false", "no", "0", "off", "" -> false;
-            default -> throw invalid(setting, value, "true or false");
+            default -> throw invalid(setting, value, "true or false (yes/no, on/off and 1/0 also work)");
         };
     }
 

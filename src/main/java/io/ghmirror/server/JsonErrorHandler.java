@@ -20,7 +20,9 @@ final class JsonErrorHandler extends ErrorHandler {
             Callback callback) {
         String reason = message == null || message.isBlank() ? HttpStatus.getMessage(code) : message;
         String text = switch (code) {
-            case 400 -> "Bad request: " + reason + ".";
+            case 400 -> reason.equalsIgnoreCase("Bad Request")
+                    ? "Bad request: the request line, a header, or the percent-encoding of the URL is invalid."
+                    : "Bad request: " + reason + ".";
             case 413 -> "The request is too large: " + reason + ".";
             case 414 -> "The request URI is too long (MAX_REQUEST_HEADER_BYTES).";
             case 431 -> "The request headers are too large (MAX_REQUEST_HEADER_BYTES).";

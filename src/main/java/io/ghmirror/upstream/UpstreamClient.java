@@ -167,6 +167,10 @@ public final class UpstreamClient implements AutoCloseable {
 
     private static String describe(Throwable error) {
         Throwable root = rootCause(error);
+        if (root instanceof java.nio.channels.ClosedChannelException
+                || (root instanceof ConnectException && (root.getMessage() == null || root.getMessage().isBlank()))) {
+            return "connection refused or closed";
+        }
         String message = root.getMessage();
         return message == null || message.isBlank() ? root.getClass().getSimpleName() : message;
     }
