@@ -143,7 +143,7 @@ public final class MirrorApplication implements AutoCloseable {
                 return disk.keySecret();
             }
             if (second instanceof RedisStore redis) {
-                return redis.keySecret();
+                return redisKeySecret(redis);
             }
         } catch (CacheStoreException e) {
             // NOTE: entries this process writes then use keys no other replica derives; they stay
@@ -154,6 +154,31 @@ public final class MirrorApplication implements AutoCloseable {
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
         return secret;
+    }
+
+    /**
+     * Reads the shared key secret from Redis, waiting up to 15 s for the first connection: a
+     * replica that fell back to its own secret would not share a single entry with the others.
+     *
+     * @throws CacheStoreException when Redis stays unreachable for that long
+     */
+    private static byte[] redisKeySecret(RedisStore redis) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        while (true) {
+            try {
+                return redis.keySecret();
+            } catch (CacheStoreException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(200); // retry pacing for a connection still being established
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private static byte[] sha256(String value) {

@@ -27,7 +27,7 @@ class AdminApiTest {
             HttpResponse<byte[]> wrongScheme = mirror.get("/admin/stats", "Authorization", "token " + ADMIN_TOKEN);
             HttpResponse<byte[]> prefix = mirror.get("/admin/stats", "Authorization", "Bearer " + ADMIN_TOKEN + "x");
 
-            for (HttpResponse<byte[]> response : new HttpResponse[] {missing, wrong, wrongScheme, prefix}) {
+            for (HttpResponse<byte[]> response : java.util.List.of(missing, wrong, wrongScheme, prefix)) {
                 assertThat(response.statusCode()).isEqualTo(401);
                 assertThat(text(response)).contains("\"message\":").contains("documentation_url");
                 assertThat(text(response)).doesNotContain(ADMIN_TOKEN);
