@@ -10,6 +10,8 @@ import io.ghmirror.upstream.UpstreamClient;
 import io.ghmirror.upstream.UpstreamException;
 import io.ghmirror.upstream.UpstreamRequest;
 import io.ghmirror.upstream.UpstreamResponse;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +21,8 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,6 +59,11 @@ public final class MirrorPipeline {
     private final UpstreamHealth health;
     private final RateLimitTracker rateLimits;
     private final AccessGate access;
+    /** Rewritten bodies by stored body (identity, weakly held) and public URL; bounded by bytes. */
+    private final Cache<byte[], Map<String, byte[]>> rewrittenBodies;
+
+    /** Distinct public URLs remembered per body; more come only from unusual Host headers. */
+    private static final int MAX_PUBLIC_URLS_PER_BODY = 4;
 
     public MirrorPipeline(
             Settings settings,
@@ -76,6 +85,13 @@ public final class MirrorPipeline {
         this.health = health;
         this.rateLimits = new RateLimitTracker(clock);
         this.access = access;
+        this.rewrittenBodies = Caffeine.newBuilder()
+                .weakKeys()
+                .maximumWeight(Math.max(1, Math.min(64L << 20, settings.cacheMemoryMaxBytes() / 4)))
+                .weigher((byte[] body, Map<String, byte[]> byBase) -> byBase.values().stream()
+                        .mapToInt(bytes -> bytes.length).sum())
+                .executor(Runnable::run)
+                .build();
     }
 
     /** What the client received, for the log line and the metrics. */
@@ -606,10 +622,28 @@ public final class MirrorPipeline {
             return new Answer(outcome, 304, outcome.fromCache() ? tier : null);
         }
         byte[] body = UrlRewriter.isJson(entry.header("Content-Type").orElse(null))
-                ? rewriter.rewrite(entry.body(), request.publicBase())
+                ? rewrittenBody(entry.body(), request.publicBase())
                 : entry.body();
         sink.send(entry.status(), headers, body);
         return new Answer(outcome, entry.status(), outcome.fromCache() ? tier : null);
+    }
+
+    /**
+     * Returns the body with upstream URLs rewritten, reusing the result for the same stored body and
+     * public URL: a revalidated entry keeps its body array, so every HIT would otherwise rescan it.
+     */
+    private byte[] rewrittenBody(byte[] body, String publicBase) {
+        Map<String, byte[]> byBase = rewrittenBodies.get(body, unused -> new ConcurrentHashMap<>());
+        byte[] rewritten = byBase.get(publicBase);
+        if (rewritten == null) {
+            rewritten = rewriter.rewrite(body, publicBase);
+            // Hosts seen in the Host header are client-controlled: keep only a few per body.
+            if (byBase.size() < MAX_PUBLIC_URLS_PER_BODY) {
+                byBase.put(publicBase, rewritten);
+                rewrittenBodies.put(body, byBase); // re-weigh with the new value
+            }
+        }
+        return rewritten;
     }
 
     private Answer sendBuffered(ClientRequest request, ResponseSink sink, int status, HeaderFields upstreamHeaders,
