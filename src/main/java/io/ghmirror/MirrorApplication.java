@@ -146,8 +146,8 @@ public final class MirrorApplication implements AutoCloseable {
                 return redisKeySecret(redis);
             }
         } catch (CacheStoreException e) {
-            // NOTE: entries this process writes then use keys no other replica derives; they stay
-            // correct (the secret only separates variants) but are not shared until a restart.
+            // NOTE: entries this process writes then use keys that no other replica derives. They stay
+            // correct, because the secret only separates variants, but are not shared until a restart.
             log.warn("Cannot read the cache key secret from the {} store ({}); using a random secret for this "
                     + "process. Set CACHE_KEY_SECRET to share entries regardless.", second.name(), e.getMessage());
         }

@@ -110,7 +110,7 @@ public record Settings(
             Duration idleTimeout, int maxRequestHeaderBytes, long maxRequestBodyBytes, Duration shutdownGracePeriod) {}
 
     /**
-     * Who may use the mirror and the admin API.
+     * Access settings: the users allowed to use the mirror, the admin API and the listener's TLS.
      *
      * @param users GitHub logins allowed, lower case; empty allows everyone
      * @param orgs GitHub organizations whose members are allowed, lower case

@@ -94,7 +94,7 @@ public final class MirrorPipeline {
                 .build();
     }
 
-    /** What the client received, for the log line and the metrics. */
+    /** The outcome, status and tier of a sent response, for the log line and the metrics. */
     private record Answer(Outcome outcome, int status, String tier) {}
 
     /**
@@ -302,7 +302,7 @@ public final class MirrorPipeline {
                 headers.set("If-None-Match", derivedEtag);
             }
             if (stored != null) {
-                // Our validators replace the client's: the client's own are answered from the entry later.
+                // Our validators replace the client's, because the client's own are checked against the entry later.
                 headers.remove("If-None-Match").remove("If-Modified-Since");
                 if (!unconditional) {
                     if (stored.etag() != null) {

@@ -53,10 +53,10 @@ public final class UpstreamHealth {
         return circuit.allowRequest();
     }
 
-    /** Records that the upstream answered, whatever the status. */
+    /** Records that the upstream responded, whatever the status. */
     void recordAnswer() {
         if (circuit.recordSuccess()) {
-            log.info("Upstream answered again: the circuit breaker is closed and the mirror is online");
+            log.info("Upstream responded again: the circuit breaker is closed and the mirror is online");
             metrics.offline("circuit_breaker", false);
         }
     }

@@ -1,13 +1,13 @@
 package io.ghmirror.upstream;
 
-/** The upstream could not be reached or did not answer in time. */
+/** The upstream could not be reached or did not respond in time. */
 public class UpstreamException extends Exception {
 
     /** What went wrong, which decides the status the client receives. */
     public enum Kind {
         /** The connection could not be opened: refused, unresolvable host, TLS failure. */
         CONNECT,
-        /** The upstream did not answer or finish answering within the configured timeout. */
+        /** The upstream did not respond, or did not finish its response, within the configured timeout. */
         TIMEOUT,
         /** The connection broke while the request or response was in transit. */
         IO,
