@@ -117,6 +117,8 @@ class LifecycleConnectionLimitsTest {
             // passes the limit, so the upstream receives the request head and an aborted body
             // (about 220 bytes in this test). The oversized body itself never gets through.
             assertThat(forwarder.bytesToTarget()).isLessThan(body.length);
+            assertThat(mirror.metrics()).contains("request_latency_seconds_count{cache=\"MISS\",method=\"POST\",status=\"413\"}");
+            assertThat(mirror.metrics()).doesNotContain("method=\"POST\",status=\"502\"");
         }
     }
 

@@ -132,6 +132,7 @@ public final class MirrorPipeline {
                 // with nginx's 499 ("client closed request") so it is not mistaken for a mirror error.
                 answer = new Answer(Outcome.MISS, 499, null);
             }
+            answer = new Answer(answer.outcome(), sink.statusSent(answer.status()), answer.tier());
             metrics.observeRequest(answer.outcome().name(), request.method(), answer.status(), seconds);
             requestLog.info("[{}] {} {} {} {}ms{}", request.method(), answer.outcome().logName(),
                     logUrl(request), answer.status(), Math.round(seconds * 1000),

@@ -16,6 +16,14 @@ public interface ResponseSink {
     /** Sends a response whose body is copied from the stream as it arrives, without Content-Length. */
     void stream(int status, HeaderFields headers, InputStream body) throws IOException;
 
+    /**
+     * Returns the status the client actually received when the sink replaced the pipeline's
+     * response, such as a 413 for a request body that exceeded its limit while being forwarded.
+     */
+    default int statusSent(int intended) {
+        return intended;
+    }
+
     /** Returns whether the client has gone away, so that work for it can stop. */
     default boolean clientGone() {
         return false;

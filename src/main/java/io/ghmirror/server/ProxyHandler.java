@@ -238,7 +238,12 @@ final class ProxyHandler extends Handler.Abstract {
             return delegate.clientGone();
         }
 
-        // NOTE: the pipeline's request log line and metrics still show the status it chose (502).
+        @Override
+        public int statusSent(int intended) {
+            BodyFailure failure = body.failure();
+            return failure == null ? intended : failure.status();
+        }
+
         private void sendFailure(BodyFailure failure) throws IOException {
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
             HeaderFields headers = new HeaderFields().add("Content-Type", "application/json; charset=utf-8");
