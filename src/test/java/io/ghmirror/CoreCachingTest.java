@@ -247,6 +247,22 @@ class CoreCachingTest {
     }
 
     @Test
+    void unstorableChangeDropsOldEntry() throws Exception {
+        github.putJson("/repos/octo/hello/traffic", "{\"count\":1}");
+        mirror.get("/repos/octo/hello/traffic", "Authorization", TOKEN_A);
+        github.failNext(200, "{\"count\":2}", Map.of("Cache-Control", "no-store"));
+        HttpResponse<byte[]> changed = mirror.get("/repos/octo/hello/traffic", "Authorization", TOKEN_A);
+        github.failNext(500, "{\"message\":\"Server Error\"}", Map.of());
+
+        HttpResponse<byte[]> duringOutage = mirror.get("/repos/octo/hello/traffic", "Authorization", TOKEN_A);
+
+        assertThat(new String(changed.body())).isEqualTo("{\"count\":2}");
+        // The old body is outdated, so it must not come back as a stale answer.
+        assertThat(duringOutage.statusCode()).isEqualTo(500);
+        assertThat(new String(duringOutage.body())).doesNotContain("\"count\":1");
+    }
+
+    @Test
     void oversizedBodyStreamsUncached() throws Exception {
         byte[] archive = new byte[300 * 1024];
         new Random(7).nextBytes(archive);

@@ -374,6 +374,9 @@ public final class MirrorPipeline {
                         return new Exchange.Buffered(200, null, null, entry, Outcome.MISS, null);
                     }
                     UpstreamResponse.PartialBody partial = (UpstreamResponse.PartialBody) body;
+                    if (stored != null) {
+                        cache.remove(key); // the resource changed and its new body is too large to store
+                    }
                     keepOpen = true;
                     return new Exchange.Streamed(status, response.headers(),
                             new SequenceInputStream(new ByteArrayInputStream(partial.head()), partial.rest()), response);
@@ -381,6 +384,9 @@ public final class MirrorPipeline {
 
                 if ((status == 404 || status == 410) && stored != null) {
                     cache.remove(key); // the resource is gone, or the token lost access to it
+                }
+                if (status == 200 && stored != null) {
+                    cache.remove(key); // the resource changed and its new response may not be stored
                 }
 
                 if (stored != null && staleAllowed(stored)) {
