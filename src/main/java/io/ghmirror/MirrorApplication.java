@@ -12,6 +12,7 @@ import io.ghmirror.cache.TieredCache;
 import io.ghmirror.config.Settings;
 import io.ghmirror.metrics.MirrorMetrics;
 import io.ghmirror.mirror.CacheKeyGenerator;
+import io.ghmirror.mirror.ErrorBodies;
 import io.ghmirror.mirror.GitHubStatusPoller;
 import io.ghmirror.mirror.MirrorPipeline;
 import io.ghmirror.mirror.UpstreamHealth;
@@ -200,18 +201,14 @@ public final class MirrorApplication implements AutoCloseable {
                 problem = redis.problem();
             }
             stores.add("{\"tier\":\"" + tier.name() + "\",\"state\":\"" + (problem == null ? "ok" : "degraded")
-                    + "\"" + (problem == null ? "" : ",\"problem\":\"" + jsonEscape(problem) + "\"") + "}");
+                    + "\"" + (problem == null ? "" : ",\"problem\":\"" + ErrorBodies.escape(problem) + "\"") + "}");
         }
         boolean offline = health.isOffline();
-        String json = "{\"status\":\"ready\",\"upstream\":{\"url\":\"" + jsonEscape(settings.upstream().toString())
-                + "\",\"offline\":" + offline + ",\"reason\":\"" + jsonEscape(health.offlineReason())
+        String json = "{\"status\":\"ready\",\"upstream\":{\"url\":\"" + ErrorBodies.escape(settings.upstream().toString())
+                + "\",\"offline\":" + offline + ",\"reason\":\"" + ErrorBodies.escape(health.offlineReason())
                 + "\",\"circuit\":\"" + health.circuitState() + "\"},\"cache\":[" + String.join(",", stores) + "]}";
         // Offline and degraded stores still serve: the mirror is most useful exactly then.
         return new io.ghmirror.server.Routes.Readiness(true, json);
-    }
-
-    private static String jsonEscape(String text) {
-        return text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", " ");
     }
 
     public int port() {

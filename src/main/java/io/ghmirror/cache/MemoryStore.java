@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The first tier: entries on the heap, bounded by a byte budget. Entries are immutable, so a
@@ -14,7 +13,6 @@ public final class MemoryStore implements CacheStore {
 
     private final Cache<CacheKey, Entry> entries;
     private final TierCounters counters = new TierCounters();
-    private final AtomicLong bytes = new AtomicLong();
 
     /**
      * Creates a store holding at most {@code maxBytes} of entries by their {@link Entry#weight()}.
@@ -30,9 +28,6 @@ public final class MemoryStore implements CacheStore {
                 .weigher((CacheKey key, Entry entry) -> entry.weight())
                 .executor(Runnable::run)
                 .removalListener((CacheKey key, Entry entry, RemovalCause cause) -> {
-                    if (entry != null) {
-                        bytes.addAndGet(-entry.weight());
-                    }
                     if (cause.wasEvicted()) {
                         counters.evictions.increment();
                     }
@@ -49,7 +44,6 @@ public final class MemoryStore implements CacheStore {
 
     @Override
     public void put(CacheKey key, Entry entry) {
-        bytes.addAndGet(entry.weight());
         entries.put(key, entry);
         counters.writes.increment();
     }
@@ -81,7 +75,8 @@ public final class MemoryStore implements CacheStore {
 
     @Override
     public long sizeBytes() {
-        return Math.max(0, bytes.get());
+        // Caffeine tracks the weighted size exactly, so the tier keeps no counter of its own.
+        return entries.policy().eviction().map(eviction -> eviction.weightedSize().orElse(0L)).orElse(0L);
     }
 
     @Override

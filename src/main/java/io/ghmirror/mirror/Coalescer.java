@@ -60,9 +60,4 @@ final class Coalescer<T> {
             inFlight.remove(key, mine);
         }
     }
-
-    /** Returns the number of exchanges in flight, for tests. */
-    int inFlight() {
-        return inFlight.size();
-    }
 }

@@ -17,7 +17,8 @@ public final class ErrorBodies {
                 .getBytes(StandardCharsets.UTF_8);
     }
 
-    static String escape(String text) {
+    /** Returns the text escaped for use inside a JSON string. */
+    public static String escape(String text) {
         StringBuilder escaped = new StringBuilder(text.length() + 16);
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);

@@ -18,8 +18,6 @@ import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -336,11 +334,11 @@ public final class MirrorPipeline {
                 observeQuota(request, credential, response, limit);
 
                 if (status == 304 && stored == null && derivedEtag != null) {
-                    Entry adopted = EntryUpdater.freshen(EtagDerivation.shareable(sharedBody), response.headers(),
-                            clock.millis());
-                    if (!response.headers().contains("ETag")) {
-                        adopted = EntryUpdater.freshen(adopted, new HeaderFields().add("ETag", derivedEtag), clock.millis());
+                    HeaderFields notModified = response.headers().copy();
+                    if (!notModified.contains("ETag")) {
+                        notModified.add("ETag", derivedEtag);
                     }
+                    Entry adopted = EntryUpdater.freshen(EtagDerivation.shareable(sharedBody), notModified, clock.millis());
                     cache.put(key, adopted);
                     return new Exchange.Buffered(200, null, null, adopted, Outcome.HIT, "derived");
                 }
@@ -366,8 +364,8 @@ public final class MirrorPipeline {
                                 response.headers().first("ETag").orElse(null),
                                 response.headers().first("Last-Modified").orElse(null), clock.millis());
                         cache.put(key, entry);
-                        if (settings.etagDerivation() && EtagDerivation.eligible(request)
-                                && !response.headers().contains("Set-Cookie")) {
+                        // storable() already excludes Set-Cookie, so the shared copy never carries one.
+                        if (settings.etagDerivation() && EtagDerivation.eligible(request)) {
                             cache.put(keys.sharedBodyKeyFor(request.target(), request.headers()),
                                     EtagDerivation.shareable(entry));
                         }
@@ -495,16 +493,14 @@ public final class MirrorPipeline {
             return sendError(sink, failed.status(), failed.message(), outcome);
         }
         try (response) {
-            RateLimitSignals.Kind limit = RateLimitSignals.Kind.NONE;
+            String credential = keys.credentialHash(request.headers().first("Authorization").orElse(null));
             if (response.status() == 403 || response.status() == 429) {
                 byte[] body = readSmall(response);
-                limit = RateLimitSignals.classify(response.status(), response.headers(), body);
-                observeQuota(request, keys.credentialHash(request.headers().first("Authorization").orElse(null)),
-                        response, limit);
+                observeQuota(request, credential, response,
+                        RateLimitSignals.classify(response.status(), response.headers(), body));
                 return sendBuffered(request, sink, response.status(), response.headers(), body, outcome);
             }
-            observeQuota(request, keys.credentialHash(request.headers().first("Authorization").orElse(null)),
-                    response, limit);
+            observeQuota(request, credential, response, RateLimitSignals.Kind.NONE);
             return writeStreamed(request, sink,
                     new Exchange.Streamed(response.status(), response.headers(), response.body(), response), outcome);
         } catch (UpstreamException e) {
@@ -725,10 +721,5 @@ public final class MirrorPipeline {
             query = SECRET_QUERY.matcher(query).replaceAll("$1$2=REDACTED");
         }
         return upstream.base() + request.rawPath() + (query == null ? "" : "?" + query);
-    }
-
-    /** Formats an epoch-millisecond time as an HTTP date. */
-    static String httpDate(long epochMillis) {
-        return DateTimeFormatter.RFC_1123_DATE_TIME.format(java.time.Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC));
     }
 }

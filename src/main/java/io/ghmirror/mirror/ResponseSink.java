@@ -24,8 +24,4 @@ public interface ResponseSink {
         return intended;
     }
 
-    /** Returns whether the client has gone away, so that work for it can stop. */
-    default boolean clientGone() {
-        return false;
-    }
 }

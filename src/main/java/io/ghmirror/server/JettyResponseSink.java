@@ -83,10 +83,6 @@ final class JettyResponseSink implements ResponseSink {
         }
     }
 
-    @Override
-    public boolean clientGone() {
-        return !request.getConnectionMetaData().getConnection().getEndPoint().isOpen();
-    }
 
     private void copyHeaders(HeaderFields headers) {
         for (Header header : headers) {

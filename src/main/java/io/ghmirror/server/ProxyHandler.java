@@ -233,10 +233,6 @@ final class ProxyHandler extends Handler.Abstract {
             }
         }
 
-        @Override
-        public boolean clientGone() {
-            return delegate.clientGone();
-        }
 
         @Override
         public int statusSent(int intended) {

@@ -39,11 +39,6 @@ public final class UpstreamResponse implements AutoCloseable {
         return body;
     }
 
-    /** Returns the absolute URL the request was sent to. */
-    public String requestUrl() {
-        return requestUrl;
-    }
-
     /**
      * Reads the body into memory unless it is longer than {@code maxBytes}.
      *
