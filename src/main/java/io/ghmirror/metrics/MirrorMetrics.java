@@ -157,7 +157,7 @@ public final class MirrorMetrics {
                 .register(registry);
     }
 
-    /** Records one answered request. */
+    /** Records one completed request. */
     public void observeRequest(String outcome, String method, int status, double seconds) {
         requests.inc();
         latency.labelValues(outcome, method, Integer.toString(status)).observe(seconds);

@@ -6,7 +6,7 @@ import java.time.Instant;
 
 /**
  * Opens after a run of consecutive upstream connection failures or timeouts, so the mirror stops
- * waiting on a GitHub it cannot reach and answers from its cache instead. After a back-off it lets
+ * waiting on a GitHub it cannot reach and serves from its cache instead. After a back-off it lets
  * one probe request through; a failed probe doubles the back-off, up to 2^10 times the base.
  */
 final class CircuitBreaker {
@@ -51,7 +51,7 @@ final class CircuitBreaker {
         return false;
     }
 
-    /** Records an upstream answer, whatever its status; returns true when this closed an open circuit. */
+    /** Records an upstream response, whatever its status; returns true when this closed an open circuit. */
     synchronized boolean recordSuccess() {
         consecutiveFailures = 0;
         probeInFlight = false;

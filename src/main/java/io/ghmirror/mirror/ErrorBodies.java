@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 /** GitHub-shaped JSON error bodies, so client libraries show the message as they do GitHub's own. */
 public final class ErrorBodies {
 
-    /** Where the mirror's error bodies point for help. */
+    /** The help page that the mirror's error bodies link to. */
     public static final String DOCUMENTATION_URL =
             "https://docs.github.com/rest/using-the-rest-api/troubleshooting-the-rest-api";
 

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Polls the GitHub status API and marks the mirror offline while the "API Requests" component
- * reports {@code major_outage}. An unreachable or unreadable status API tells nothing about the
+ * reports {@code major_outage}. An unreachable or unreadable status API is no evidence about the
  * API itself, because many networks block the status page, so it is logged once and changes nothing.
  */
 public final class GitHubStatusPoller implements AutoCloseable {

@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 
 /**
  * Recognizes a stored list page that may hide a newer page. When a list grows by one item past a
- * full last page, GitHub still answers the old last page with 304 (its body is unchanged), and the
+ * full last page, GitHub still returns 304 for the old last page (its body is unchanged), and the
  * stored {@code Link} header has no {@code rel="next"}. Such a page must be fetched unconditionally
  * unless the 304 itself shows a next link.
  */

@@ -212,7 +212,7 @@ public final class MirrorPipeline {
             return sendOffline(sink);
         }
 
-        // The credential is out of quota until its reset: GitHub would answer 403 anyway.
+        // The credential is out of quota until its reset: GitHub would return 403 anyway.
         if (stored != null && rateLimits.exhausted(credential, request.rawPath()) && staleAllowed(stored)) {
             metrics.countUnit(false, access.userLabel(request));
             Entry limited = EntryUpdater.freshen(stored,
@@ -230,7 +230,7 @@ public final class MirrorPipeline {
             exchange = shared.value();
             follower = shared.follower();
         } catch (TimeoutException e) {
-            // The leader is still receiving its response, so answer as a timed-out revalidation would.
+            // The leader is still receiving its response, so respond as a timed-out revalidation would.
             if (stored != null && staleAllowed(stored)) {
                 metrics.countUnit(false, access.userLabel(request));
                 return serveEntry(request, sink, stored, Outcome.STALE_TIMEOUT, tier);
@@ -443,7 +443,7 @@ public final class MirrorPipeline {
 
     private Exchange failedExchange(ClientRequest request, Entry stored, String tier, UpstreamException e) {
         if (e.kind() == UpstreamException.Kind.OFFLINE) {
-            // Another request is probing the upstream; this one is answered as offline.
+            // Another request is probing the upstream; this one gets the offline response.
             return stored != null && staleAllowed(stored)
                     ? new Exchange.Buffered(200, null, null, stored, Outcome.OFFLINE_HIT, tier)
                     : failure(e);

@@ -1,7 +1,7 @@
 package io.ghmirror.mirror;
 
 /**
- * How a request was answered. The same names appear in the {@code X-Cache} response header, the
+ * The way a request was served. The same names appear in the {@code X-Cache} response header, the
  * {@code cache} metric label and, prefixed with {@code CACHE_}, in the request log line.
  */
 public enum Outcome {
@@ -19,7 +19,7 @@ public enum Outcome {
     STALE_RATE_LIMITED,
     /** Served from the cache without contacting upstream, because GitHub is known to be down. */
     OFFLINE_HIT,
-    /** Answered 503 without contacting upstream, because GitHub is known to be down and nothing is stored. */
+    /** Rejected with 503 without contacting upstream, because GitHub is known to be down and nothing is stored. */
     OFFLINE_MISS,
     /** Passed through without cache lookup: the request carries Cookie or X-GitHub-OTP. */
     BYPASS;

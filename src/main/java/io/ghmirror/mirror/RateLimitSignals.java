@@ -7,7 +7,7 @@ import java.util.Locale;
 /** Tells a rate-limit refusal from other errors, by GitHub's documented status, headers and messages. */
 final class RateLimitSignals {
 
-    /** What kind of rate limit an upstream response reports. */
+    /** The kind of rate limit an upstream response reports. */
     enum Kind {
         NONE,
         /** The hourly quota is used up: "API rate limit exceeded" or {@code X-RateLimit-Remaining: 0}. */

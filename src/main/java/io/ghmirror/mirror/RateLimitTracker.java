@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The latest GitHub rate-limit state of each credential, keyed by the credential's keyed hash,
- * never by the token. A credential known to be out of quota until its reset time gets cached
- * answers without an upstream call, because the call would only return another 403.
+ * never by the token. A credential known to be out of quota until its reset time is served from
+ * the cache without an upstream call, because the call would only return another 403.
  */
 final class RateLimitTracker {
 
@@ -42,7 +42,7 @@ final class RateLimitTracker {
                 quotas.put(credential + " " + resource, quota);
             }
         } catch (NumberFormatException e) {
-            quota = null; // malformed headers say nothing reliable about the quota
+            quota = null; // malformed headers carry no reliable quota
         }
         if (kind == RateLimitSignals.Kind.SECONDARY) {
             Instant until = clock.instant().plusSeconds(retryAfterSeconds(headers));
@@ -67,7 +67,7 @@ final class RateLimitTracker {
 
     /**
      * Returns the last rate-limit headers seen for the credential and the resource of the path, so
-     * an answer from the cache reports the quota GitHub last reported, not the stored one.
+     * a response from the cache reports the quota GitHub last reported, not the stored one.
      */
     HeaderFields quotaHeaders(String credential, String rawPath) {
         HeaderFields headers = new HeaderFields();
@@ -100,7 +100,7 @@ final class RateLimitTracker {
         return "core";
     }
 
-    /** GitHub asks to wait at least a minute after a secondary limit when it sends no Retry-After. */
+    /** GitHub documents a wait of at least a minute after a secondary limit when it sends no Retry-After. */
     private static long retryAfterSeconds(HeaderFields headers) {
         try {
             return Math.max(1, Long.parseLong(headers.first("Retry-After").orElse("60").trim()));

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Where the pipeline writes its response; implemented by the HTTP server, which owns compression
+ * The destination of the pipeline's response, implemented by the HTTP server, which owns compression
  * toward the client and omits bodies for HEAD requests.
  */
 public interface ResponseSink {

@@ -34,7 +34,7 @@ public final class UpstreamHealth {
         metrics.offline("circuit_breaker", false);
     }
 
-    /** Returns whether requests should be answered from the cache without contacting GitHub. */
+    /** Returns whether requests should be served from the cache without contacting GitHub. */
     public boolean isOffline() {
         if (statusOutage.get()) {
             return true;
@@ -44,7 +44,7 @@ public final class UpstreamHealth {
             return false;
         }
         // While open, a request arriving after the back-off becomes the probe and goes upstream;
-        // while the probe is in flight (half open), the others are still answered from the cache.
+        // while the probe is in flight (half open), the others are still served from the cache.
         return !(state == CircuitBreaker.State.OPEN && !clock.instant().isBefore(circuit.retryAt()));
     }
 

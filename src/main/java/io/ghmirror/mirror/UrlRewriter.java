@@ -93,7 +93,7 @@ public final class UrlRewriter {
         return -1;
     }
 
-    /** A URL boundary: anything that cannot continue a host name, port or path segment. */
+    /** Returns whether the byte ends a URL prefix: it cannot continue a host name, port or path segment. */
     private static boolean isBoundary(byte next) {
         boolean continuesName = (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z')
                 || (next >= '0' && next <= '9') || next == '.' || next == '-' || next == '_' || next == '~'

@@ -13,7 +13,7 @@ final class Validators {
 
     /**
      * Returns whether the client's {@code If-None-Match}, or else its {@code If-Modified-Since},
-     * says the client already has this entry, so a 304 without body answers it.
+     * shows the client already has this entry, so a 304 without body suffices.
      */
     static boolean clientHasCurrent(HeaderFields request, Entry entry) {
         var ifNoneMatch = request.all("If-None-Match");

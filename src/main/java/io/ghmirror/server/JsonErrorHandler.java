@@ -10,7 +10,7 @@ import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * Renders errors that Jetty raises before the mirror sees a request (bad request line, oversized
+ * Renders errors that Jetty raises before the mirror receives a request (bad request line, oversized
  * headers, invalid URI) with GitHub-shaped JSON instead of an HTML page.
  */
 final class JsonErrorHandler extends ErrorHandler {

@@ -67,8 +67,8 @@ public final class UpstreamClient implements AutoCloseable {
             throw new IllegalArgumentException("target must start with '/'");
         }
         URI uri = URI.create(baseText + target);
-        // The concatenation can only change the authority if the base were malformed; check anyway
-        // so that no target can ever redirect the mirror to another host.
+        // The concatenation can only change the authority if the base were malformed. The check
+        // stays anyway, so that no target can ever redirect the mirror to another host.
         if (!base.getRawAuthority().equals(uri.getRawAuthority()) || !base.getScheme().equals(uri.getScheme())) {
             throw new IllegalArgumentException("target would leave the configured upstream");
         }
